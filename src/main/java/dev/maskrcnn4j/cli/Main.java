@@ -1,0 +1,53 @@
+package dev.maskrcnn4j.cli;
+
+import dev.maskrcnn4j.Device;
+import dev.maskrcnn4j.MaskRcnnException;
+import dev.maskrcnn4j.nativelib.NativeLibrary;
+
+/** Command line entry point of target/maskrcnn4j.jar. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "info" : args[0];
+        try {
+            switch (command) {
+                case "info":
+                    info();
+                    break;
+                case "-h":
+                case "--help":
+                case "help":
+                    usage();
+                    break;
+                default:
+                    System.err.println("maskrcnn4j: unknown command '" + command + "' (try: info)");
+                    System.exit(2);
+            }
+        } catch (MaskRcnnException e) {
+            System.err.println("maskrcnn4j: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void usage() {
+        System.out.println("usage: java -jar maskrcnn4j.jar info");
+        System.out.println("  info   devices, build configuration, why a device is unavailable");
+    }
+
+    private static void info() {
+        NativeLibrary.load();
+        System.out.println("maskrcnn4j native library: CUDA kernels " + (NativeLibrary.cudaBuilt() == 1
+                ? "built (CUDA runtime " + formatVersion(NativeLibrary.cudaRuntimeVersion()) + ", statically linked)"
+                : "not built (nvcc was not found at build time)"));
+        for (Device d : Device.values()) {
+            String reason = d.unavailableReason();
+            System.out.println("  " + d.label() + ": " + (reason.isEmpty() ? "available" : "unavailable (" + reason + ")"));
+        }
+    }
+
+    private static String formatVersion(int v) {
+        return (v / 1000) + "." + (v % 1000) / 10;
+    }
+}
