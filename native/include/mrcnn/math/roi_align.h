@@ -11,6 +11,7 @@
 #pragma once
 #include <math.h>
 #include "mrcnn/hd.h"
+#include "mrcnn/roi_align.h"  // MRCNN_MAX_LEVELS, mrcnn_fail and the status codes
 
 namespace mrcnn {
 namespace roi_align_math {
@@ -174,31 +175,98 @@ MRCNN_HD int roi_level(float x1, float y1, float x2, float y2, int canonical_sca
   return (int)lvl - k_min;
 }
 
-}  // namespace roi_align_math
-}  // namespace mrcnn
+// ---- one call's arguments, and the per-roi setup both backends run ------------------------
 
-/* Host-side argument checks shared by the CPU and CUDA entry points (they see only
- * dimensions and pointers; the kernels defend against bad roi values themselves). */
-#include "mrcnn/roi_align.h"
-namespace mrcnn {
-namespace roi_align_math {
+// Everything a call needs, built once by the entry points (host) and read by the CPU rows
+// and the CUDA threads (it is the kernel's by-value parameter block). A single-level call
+// is a one-level table with map_levels = 0.
+struct Args {
+  const float* feat[MRCNN_MAX_LEVELS];  // NHWC maps [n][h][w][c]
+  int h[MRCNN_MAX_LEVELS];
+  int w[MRCNN_MAX_LEVELS];
+  float scale[MRCNN_MAX_LEVELS];
+  int num_levels;
+  int map_levels;  // 0: every roi samples level 0
+  int n, c;
+  const float* rois;  // [k][5]
+  int k, pooled_h, pooled_w, sampling_ratio, aligned;
+  int canonical_scale, canonical_level, k_min, k_max;
+  float eps;
+  float* output;  // [k][pooled_h][pooled_w][c]
+};
 
-// Checks one feature map and the common arguments. Returns MRCNN_OK or a failure status.
-inline int check_common(const char* op, const float* rois, int k, int n, int c,
-                        int pooled_h, int pooled_w, const float* output) {
+// Where and how roi r samples: its image in its level's map (base == 0 when the roi's
+// output is all zero: batch index out of range, no level, non-finite geometry).
+struct RoiSampling {
+  const float* base;
+  int h, w;
+  RoiGeometry g;
+};
+
+MRCNN_HD RoiSampling roi_sampling(const Args& a, int r) {
+  const float* roi = a.rois + (long long)r * 5;
+  const float x1 = roi[1], y1 = roi[2], x2 = roi[3], y2 = roi[4];
+  const int b = roi_batch_index(roi[0], a.n);
+  const int lvl = a.map_levels ? roi_level(x1, y1, x2, y2, a.canonical_scale, a.canonical_level,
+                                           a.k_min, a.k_max, a.eps, a.num_levels)
+                               : 0;
+  // The level's entry, selected with static indices only (on a GPU a dynamic index into the
+  // parameter block would copy it to local memory).
+  RoiSampling s;
+  s.base = a.feat[0];
+  s.h = a.h[0];
+  s.w = a.w[0];
+  float scale = a.scale[0];
+#pragma unroll
+  for (int l = 1; l < MRCNN_MAX_LEVELS; ++l) {
+    if (l == lvl) {
+      s.base = a.feat[l];
+      s.h = a.h[l];
+      s.w = a.w[l];
+      scale = a.scale[l];
+    }
+  }
+  s.g = roi_geometry(x1, y1, x2, y2, scale, a.pooled_h, a.pooled_w, a.sampling_ratio, a.aligned);
+  if (b < 0 || lvl < 0 || !s.g.valid) {
+    s.base = 0;
+    s.g.grid_h = s.g.grid_w = 0;
+    s.g.count = 1.f;
+  } else {
+    s.base += (long long)b * s.h * s.w * a.c;
+  }
+  return s;
+}
+
+// ---- host-side argument checks shared by the CPU and CUDA entry points ------------------
+// (they see dimensions and pointers; roi values are defended per roi above.) Each returns
+// MRCNN_OK or the failure status, fills *a, and sets *work = false when there is nothing to
+// compute (k == 0 or c == 0).
+
+inline int check_common(const char* op, const float* rois, int k, int n, int c, int pooled_h,
+                        int pooled_w, float* output, Args* a, bool* work) {
+  *work = false;
   if (k < 0) return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: k=%d < 0", op, k);
   if (n < 1) return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: batch n=%d < 1", op, n);
   if (c < 0) return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: channels c=%d < 0", op, c);
   if (pooled_h < 1 || pooled_w < 1)
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: pooled size %dx%d must be positive",
                       op, pooled_h, pooled_w);
-  if (k > 0 && c > 0 && (!rois || !output))
+  *work = k > 0 && c > 0;
+  if (*work && (!rois || !output))
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: null rois or output pointer", op);
+  *a = Args{};
+  a->n = n;
+  a->c = c;
+  a->rois = rois;
+  a->k = k;
+  a->pooled_h = pooled_h;
+  a->pooled_w = pooled_w;
+  a->output = output;
   return MRCNN_OK;
 }
 
-inline int check_level(const char* op, int level, const float* feat, int h, int w,
-                       float scale, int needed) {
+inline int check_level(const char* op, int level, const float* feat, int h, int w, float scale,
+                       bool needed, Args* a) {
   if (h < 1 || w < 1)
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: level %d has size %dx%d", op, level, h, w);
   if ((long long)h * (long long)w > 2147483647LL)
@@ -209,11 +277,37 @@ inline int check_level(const char* op, int level, const float* feat, int h, int 
                       op, level);
   if (needed && !feat)
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: level %d feature pointer is null", op, level);
+  a->feat[level] = feat;
+  a->h[level] = h;
+  a->w[level] = w;
+  a->scale[level] = scale;
   return MRCNN_OK;
 }
 
-inline int check_mapper(const char* op, int num_levels, int canonical_scale, int k_min,
-                        int k_max, float eps) {
+// mrcnn_*_roi_align's arguments.
+inline int single_level_args(const float* input, int n, int h, int w, int c, const float* rois,
+                             int k, int pooled_h, int pooled_w, float spatial_scale,
+                             int sampling_ratio, int aligned, float* output, Args* a, bool* work) {
+  const char* op = "roi_align";
+  int st = check_common(op, rois, k, n, c, pooled_h, pooled_w, output, a, work);
+  if (st == MRCNN_OK) st = check_level(op, 0, input, h, w, spatial_scale, *work, a);
+  a->num_levels = 1;
+  a->map_levels = 0;
+  a->sampling_ratio = sampling_ratio;
+  a->aligned = aligned != 0;
+  return st;
+}
+
+// mrcnn_*_multilevel_roi_align's arguments.
+inline int multi_level_args(const float* const* level_features, const int* level_h,
+                            const int* level_w, const float* level_scale, int num_levels, int n,
+                            int c, const float* rois, int k, int pooled_h, int pooled_w,
+                            int sampling_ratio, int aligned, int canonical_scale,
+                            int canonical_level, int k_min, int k_max, float eps, float* output,
+                            Args* a, bool* work) {
+  const char* op = "multilevel_roi_align";
+  int st = check_common(op, rois, k, n, c, pooled_h, pooled_w, output, a, work);
+  if (st != MRCNN_OK) return st;
   if (num_levels < 1 || num_levels > MRCNN_MAX_LEVELS)
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: num_levels=%d not in [1, %d]", op,
                       num_levels, MRCNN_MAX_LEVELS);
@@ -224,8 +318,39 @@ inline int check_mapper(const char* op, int num_levels, int canonical_scale, int
     return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT,
                       "%s: levels [k_min=%d, k_max=%d] do not fit %d feature maps", op, k_min,
                       k_max, num_levels);
-  return MRCNN_OK;
+  if (!level_features || !level_h || !level_w || !level_scale)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: null level array", op);
+  for (int l = 0; l < num_levels && st == MRCNN_OK; ++l)
+    st = check_level(op, l, level_features[l], level_h[l], level_w[l], level_scale[l], *work, a);
+  a->num_levels = num_levels;
+  a->map_levels = 1;
+  a->sampling_ratio = sampling_ratio;
+  a->aligned = aligned != 0;
+  a->canonical_scale = canonical_scale;
+  a->canonical_level = canonical_level;
+  a->k_min = k_min;
+  a->k_max = k_max;
+  a->eps = eps;
+  return st;
 }
 
 }  // namespace roi_align_math
 }  // namespace mrcnn
+
+/* Test hooks of the CPU backend (native tests only; hidden symbols): the kernels with the
+ * instruction set forced (MRCNN_ERR_UNSUPPORTED when this CPU lacks it), and the best one
+ * this CPU has. Same arguments and rules as mrcnn_cpu_roi_align / _multilevel_roi_align. */
+#define MRCNN_ROI_ALIGN_ISA_BASELINE 0
+#define MRCNN_ROI_ALIGN_ISA_AVX512 1
+#if !defined(__CUDACC__) && !defined(KL_EMULATE)
+extern "C" int mrcnn_cpu_roi_align_best_isa(void);
+extern "C" int mrcnn_cpu_roi_align_with_isa(int isa, const float* input, int n, int h, int w,
+                                            int c, const float* rois, int k, int pooled_h,
+                                            int pooled_w, float spatial_scale,
+                                            int sampling_ratio, int aligned, float* output);
+extern "C" int mrcnn_cpu_multilevel_roi_align_with_isa(
+    int isa, const float* const* level_features, const int* level_h, const int* level_w,
+    const float* level_scale, int num_levels, int n, int c, const float* rois, int k,
+    int pooled_h, int pooled_w, int sampling_ratio, int aligned, int canonical_scale,
+    int canonical_level, int k_min, int k_max, float eps, float* output);
+#endif

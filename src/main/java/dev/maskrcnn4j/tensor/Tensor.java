@@ -183,6 +183,9 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isContiguous() {
+        if (numel() == 0) {
+            return true; // no element to lay out: every empty view is dense
+        }
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) {
