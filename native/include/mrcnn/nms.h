@@ -3,12 +3,30 @@
  *   IoU with a kept, higher-ranked box is > iou_threshold. Rank = score descending, ties
  *   broken by lower index first (a stable sort).
  *   keep [n] receives the kept indices in rank order; *num_kept their count (both in the
- *   op's device memory). max_keep > 0 stops after that many kept boxes (top-k cap).
+ *   op's device memory). max_keep > 0 stops after that many kept boxes (top-k cap);
+ *   max_keep <= 0: no cap.
+ *   IoU is float32 exactly as torchvision's CPU kernel computes it (mrcnn/math/nms.h);
+ *   torchvision compares that float with a double threshold, which equals comparing it
+ *   with the largest float <= that double: pass that float (Java's Nms does).
+ *   Zero-area boxes: IoU 0 (or 0/0 = NaN between two of them), never suppressed.
+ *   NaN scores or coordinates: refused by the CPU backend (the CUDA one cannot look).
  * batched_nms: boxes of different idxs never suppress each other (torchvision's
- *   batched_nms; the result equals per-class NMS merged by score).
- * soft_nms: method 1 = linear (score *= 1 - IoU when IoU > iou_threshold),
- *   2 = gaussian (score *= exp(-IoU^2 / sigma)); boxes whose decayed score drops below
- *   score_threshold are dropped. keep/out_scores in selection order.
+ *   batched_nms; the result equals per-class NMS merged by score). As torchvision on the
+ *   CPU: n <= 1000 runs one NMS over boxes shifted by idx * (max coordinate + 1) in
+ *   float32 (its coordinate trick, whose rounding can flip an IoU at the threshold),
+ *   n > 1000 runs NMS per class on the original coordinates.
+ * soft_nms (Bodla et al. 2017, "Improving Object Detection With One Line of Code"):
+ *   live = { i : scores[i] >= score_threshold }, cur[i] = scores[i]
+ *   while live is not empty and (max_keep <= 0 or kept < max_keep):
+ *     m = the live box with the highest cur, ties broken by the lower index
+ *     emit keep = m, out_scores = cur[m]; remove m from live
+ *     for every other live i: o = IoU(m, i) (NaN counts as 0)
+ *       method 1 = linear:   cur[i] *= 1 - o if o > iou_threshold (else unchanged; the
+ *                            paper writes >=, here > as in hard NMS)
+ *       method 2 = gaussian: cur[i] *= exp(-o*o / sigma) (sigma > 0; iou_threshold unused)
+ *       drop i from live if cur[i] < score_threshold
+ *   In float32; exp is mrcnn/math/nms.h's exp_nonpositive (same bits on every backend).
+ *   keep/out_scores in selection order. Scores must be finite.
  * Each call needs workspace_size(n) bytes of scratch on the op's device. */
 #pragma once
 #include "mrcnn/api.h"
