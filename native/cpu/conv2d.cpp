@@ -57,32 +57,6 @@ void row_scalar(const CpuJob& j, int n, int oy, int cb, int x0, int x1) {
   }
 }
 
-int check_args(const char* what, const float* input, int n, int h, int w, int c_in,
-               const float* weight, int c_out, int kh, int kw, const float* output,
-               int out_h, int out_w, int sh, int sw, int ph, int pw, int dh, int dw) {
-  if (n < 0 || h < 1 || w < 1 || c_in < 1 || c_out < 1)
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: bad dims n=%d h=%d w=%d c_in=%d c_out=%d",
-                      what, n, h, w, c_in, c_out);
-  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || dh < 1 || dw < 1)
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT,
-                      "%s: bad kernel %dx%d stride %dx%d pad %dx%d dilation %dx%d", what, kh, kw,
-                      sh, sw, ph, pw, dh, dw);
-  if (ph > INT_MAX / 4 || pw > INT_MAX / 4 || dh > INT_MAX / 4 / kh || dw > INT_MAX / 4 / kw ||
-      h > INT_MAX / 4 || w > INT_MAX / 4)
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: sizes overflow int", what);
-  const int eh = out_size(h, kh, sh, ph, dh), ew = out_size(w, kw, sw, pw, dw);
-  if (eh < 1 || ew < 1)
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT,
-                      "%s: the %dx%d kernel (dilation %dx%d) does not fit the %dx%d input padded by %dx%d",
-                      what, kh, kw, dh, dw, h, w, ph, pw);
-  if (out_h != eh || out_w != ew)
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: output is %dx%d, expected %dx%d", what,
-                      out_h, out_w, eh, ew);
-  if (n > 0 && (!input || !weight || !output))
-    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: null input, weight or output pointer", what);
-  return MRCNN_OK;
-}
-
 }  // namespace
 
 extern "C" int mrcnn_cpu_conv2d_best_isa(void) {
@@ -196,4 +170,17 @@ MRCNN_API int mrcnn_cpu_conv2d(const float* input, int n, int h, int w, int c_in
   return mrcnn_cpu_conv2d_with_isa(isa, input, n, h, w, c_in, packed_weight, c_out, kernel_h,
                                    kernel_w, bias, residual, output, out_h, out_w, stride_h,
                                    stride_w, pad_h, pad_w, dil_h, dil_w, relu);
+}
+
+// No TF32 on the CPU: the opt-in reduced-precision entry point computes in fp32.
+MRCNN_API int mrcnn_cpu_conv2d_tf32(const float* input, int n, int h, int w, int c_in,
+                                    const float* packed_weight, int c_out, int kernel_h,
+                                    int kernel_w, const float* bias, const float* residual,
+                                    float* output, int out_h, int out_w, int stride_h,
+                                    int stride_w, int pad_h, int pad_w, int dil_h, int dil_w,
+                                    int relu, void* workspace, size_t workspace_bytes,
+                                    void* stream) {
+  return mrcnn_cpu_conv2d(input, n, h, w, c_in, packed_weight, c_out, kernel_h, kernel_w, bias,
+                          residual, output, out_h, out_w, stride_h, stride_w, pad_h, pad_w, dil_h,
+                          dil_w, relu, workspace, workspace_bytes, stream);
 }

@@ -27,3 +27,14 @@ MRCNN_DECLARE_ALL_BACKENDS(int, conv2d,
      float* output, int out_h, int out_w,
      int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w,
      int relu, void* workspace, size_t workspace_bytes, void* stream))
+/* The same convolution on TF32 tensor cores (WMMA m16n16k8) on the CUDA backends: inputs and
+ * weights rounded to TF32's 10-bit mantissa, fp32 accumulation, so ~1e-3 relative error;
+ * opt-in. Same packed weight, workspace and arguments as conv2d. The CPU has no TF32 path:
+ * mrcnn_cpu_conv2d_tf32 computes in fp32, exactly as mrcnn_cpu_conv2d. */
+MRCNN_DECLARE_ALL_BACKENDS(int, conv2d_tf32,
+    (const float* input, int n, int h, int w, int c_in,
+     const float* packed_weight, int c_out, int kernel_h, int kernel_w,
+     const float* bias, const float* residual,
+     float* output, int out_h, int out_w,
+     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w,
+     int relu, void* workspace, size_t workspace_bytes, void* stream))

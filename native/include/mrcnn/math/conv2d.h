@@ -4,7 +4,9 @@
  * the CPU-internal ISA entry the native tests use to compare the AVX-512, AVX2 and scalar
  * paths. */
 #pragma once
+#include <limits.h>
 #include <stddef.h>
+#include "mrcnn/api.h"
 #include "mrcnn/hd.h"
 
 namespace mrcnn_conv2d {
@@ -64,6 +66,37 @@ struct CpuJob {
   int relu;
   int x_lo, x_hi;        /* output columns whose every horizontal tap is inside the input */
 };
+
+/* Host-side argument checks shared by every backend's entry point (sets the detail
+ * message, returns the status). */
+inline int check_args(const char* what, const float* input, int n, int h, int w, int c_in,
+                      const float* weight, int c_out, int kh, int kw, const float* output,
+                      int out_h, int out_w, int sh, int sw, int ph, int pw, int dh, int dw) {
+  if (n < 0 || h < 1 || w < 1 || c_in < 1 || c_out < 1)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: bad dims n=%d h=%d w=%d c_in=%d c_out=%d",
+                      what, n, h, w, c_in, c_out);
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || dh < 1 || dw < 1)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT,
+                      "%s: bad kernel %dx%d stride %dx%d pad %dx%d dilation %dx%d", what, kh, kw,
+                      sh, sw, ph, pw, dh, dw);
+  if (ph > INT_MAX / 4 || pw > INT_MAX / 4 || dh > INT_MAX / 4 / kh || dw > INT_MAX / 4 / kw ||
+      h > INT_MAX / 4 || w > INT_MAX / 4 || (long long)c_in * kh * kw > INT_MAX / 4)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: sizes overflow int", what);
+  const int eh = out_size(h, kh, sh, ph, dh), ew = out_size(w, kw, sw, pw, dw);
+  if (eh < 1 || ew < 1)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT,
+                      "%s: the %dx%d kernel (dilation %dx%d) does not fit the %dx%d input padded by %dx%d",
+                      what, kh, kw, dh, dw, h, w, ph, pw);
+  if (out_h != eh || out_w != ew)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: output is %dx%d, expected %dx%d", what,
+                      out_h, out_w, eh, ew);
+  if ((long long)n * eh * ew > INT_MAX)
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: %d x %d x %d output pixels overflow int",
+                      what, n, eh, ew);
+  if (n > 0 && (!input || !weight || !output))
+    return mrcnn_fail(MRCNN_ERR_INVALID_ARGUMENT, "%s: null input, weight or output pointer", what);
+  return MRCNN_OK;
+}
 
 }  // namespace mrcnn_conv2d
 
