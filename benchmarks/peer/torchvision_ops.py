@@ -58,7 +58,14 @@ def cases(g):
     lvl = torch.randint(0, 5, (4000,), generator=g)
     yield "batched_nms_4000_5idx", lambda: batched_nms(b, s, lvl, 0.7), None
     masks = torch.rand(100, 1, 28, 28, generator=g)
-    yield "paste_100_800x1216", lambda: paste_masks_in_image(masks, b100, IMG, 1), None
+    # torchvision pastes soft masks only: the like-for-like case of ours is paste_..._soft.
+    yield "paste_100_800x1216_soft", lambda: paste_masks_in_image(masks, b100, IMG, 1), None
+    top = torch.rand(1, 256, 100, 152, generator=g)
+    lateral = torch.rand(1, 256, 200, 304, generator=g)
+    yield ("upsample_nearest_add_256_100x152_to_200x304",
+           lambda: lateral + torch.nn.functional.interpolate(top, size=(200, 304), mode="nearest"), None)
+    stem = torch.rand(1, 64, 400, 608, generator=g)
+    yield "max_pool2d_stem_64_400x608", lambda: torch.nn.functional.max_pool2d(stem, 3, 2, 1), None
 
 
 def main():
