@@ -8,7 +8,6 @@ root=$(cd "$here/.." && pwd)
 regex=${1:-.}
 peer_only=${2:-}
 threads=${THREADS:-2}
-export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive
 
 (cd "$root" && mvn -B -q -ntp install -DskipTests)
 (cd "$here" && mvn -B -q -ntp package)
@@ -28,7 +27,9 @@ MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
   /usr/bin/python3 "$here/peer/torchvision_ops.py" --threads "$threads" --only "$peer_only" | tee "$peer_out"
 
 jmh_out=$(mktemp)
-java -jar "$here/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 3 -i 5 -w 2s -r 2s} -rf csv -rff "$jmh_out" "$regex"
+# Ours: OpenMP threads sleep when idle (spinning distorts a 2-core machine). The peer keeps
+# torch's own OpenMP defaults, its best setting.
+OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive java -jar "$here/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 3 -i 5 -w 2s -r 2s} -rf csv -rff "$jmh_out" "$regex"
 
 echo
 echo "== ours vs torchvision (${threads} threads), median / mean ms"

@@ -11,25 +11,13 @@
 #pragma once
 #include <math.h>
 #include "mrcnn/hd.h"
+#include "mrcnn/math/fp.h"
 #include "mrcnn/roi_align.h"  // MRCNN_MAX_LEVELS, mrcnn_fail and the status codes
 
 namespace mrcnn {
 namespace roi_align_math {
 
-// a*b rounded to float, never fused with a following add/sub.
-MRCNN_HD float mul_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  float p = a * b;
-#if defined(__x86_64__) || defined(__i386__)
-  __asm__("" : "+x"(p));  // opaque: the product is materialised before any add
-#else
-  __asm__("" : "+r"(p));
-#endif
-  return p;
-#endif
-}
+using fp::mul_rn;  // a*b rounded to float, never fused with a following add/sub
 
 // Sampling grid of one roi: where bin (0,0) starts, bin sizes, samples per bin and the
 // divisor of the bin average. valid == 0 (non-finite geometry) means: output zeros.

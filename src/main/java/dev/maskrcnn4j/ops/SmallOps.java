@@ -100,4 +100,41 @@ final class SmallOps {
         }
         return out;
     }
+
+    /**
+     * A dense, open tensor of {@code dtype}: of exactly {@code shape}, or of rank 1 and any length
+     * when {@code shape} is null (a byte workspace, ...).
+     */
+    static void dense(String op, String what, Tensor t, DType dtype, long[] shape) {
+        if (t == null) {
+            throw new InvalidArgumentException(op + ": " + what + " is null");
+        }
+        if (t.dtype() != dtype || (shape == null ? t.rank() != 1 : !Arrays.equals(t.shape(), shape))) {
+            throw new InvalidArgumentException(op + ": " + what + " must be " + dtype
+                    + (shape == null ? " [n]" : " " + Arrays.toString(shape)) + ", got " + t);
+        }
+        if (t.numel() > 0) { // Tensor.isContiguous() rejects dense shapes with a zero dimension
+            t.requireContiguous(op + " " + what);
+        }
+        if (t.buffer().isClosed()) {
+            throw new InvalidArgumentException(op + ": " + what + " is closed");
+        }
+    }
+
+    /**
+     * A scratch tensor for an op on {@code device}: UINT8, dense, open, of at least {@code needed}
+     * bytes; null is accepted when {@code needed} is 0. Returns its bytes (0 for null).
+     */
+    static long workspace(String op, Device device, Tensor workspace, long needed) {
+        long bytes = 0;
+        if (workspace != null) {
+            dense(op, "workspace", workspace, DType.UINT8, null);
+            sameDevice(op, device, "workspace", workspace);
+            bytes = workspace.bytes();
+        }
+        if (bytes < needed) {
+            throw new InvalidArgumentException(op + ": workspace of " + bytes + " bytes, " + needed + " needed");
+        }
+        return bytes;
+    }
 }
