@@ -37,6 +37,10 @@ public final class MaskRcnnConfig {
     private final int boxDetectionsPerImg;
     private final double[] bboxRegWeights;
     private final double maskThreshold;
+    private final int maskHeadChannels;
+    private final int representationSize;
+    private final int fpnChannels;
+    private final int backboneWidth;
     private final List<String> categoryNames;
 
     private MaskRcnnConfig(Builder b) {
@@ -58,6 +62,10 @@ public final class MaskRcnnConfig {
         this.boxDetectionsPerImg = b.boxDetectionsPerImg;
         this.bboxRegWeights = b.bboxRegWeights.clone();
         this.maskThreshold = b.maskThreshold;
+        this.maskHeadChannels = b.maskHeadChannels;
+        this.representationSize = b.representationSize;
+        this.fpnChannels = b.fpnChannels;
+        this.backboneWidth = b.backboneWidth;
         this.categoryNames = b.categoryNames == null ? null : List.copyOf(b.categoryNames);
         validate();
     }
@@ -111,6 +119,10 @@ public final class MaskRcnnConfig {
         b.boxDetectionsPerImg = boxDetectionsPerImg;
         b.bboxRegWeights = bboxRegWeights.clone();
         b.maskThreshold = maskThreshold;
+        b.maskHeadChannels = maskHeadChannels;
+        b.representationSize = representationSize;
+        b.fpnChannels = fpnChannels;
+        b.backboneWidth = backboneWidth;
         b.categoryNames = categoryNames;
         return b;
     }
@@ -169,6 +181,18 @@ public final class MaskRcnnConfig {
     /** The probability at which pasted masks are binarised (0.5, as torchvision's users do). */
     public double maskThreshold() { return maskThreshold; }
 
+    /** Channels of the ResNet stem and first stage (64; stage i has backboneWidth*2^i, times 4 after Bottleneck blocks). Smaller only for tiny test models. */
+    public int backboneWidth() { return backboneWidth; }
+
+    /** FPN output channels (256), also the RPN head and RoI features. */
+    public int fpnChannels() { return fpnChannels; }
+
+    /** TwoMLPHead width (1024). */
+    public int representationSize() { return representationSize; }
+
+    /** Mask head conv and transposed-conv width (256). */
+    public int maskHeadChannels() { return maskHeadChannels; }
+
     /**
      * Names of the labels 0..numClasses-1, or null for the defaults: COCO's names when the
      * checkpoint has 91 classes, {@code class_<k>} otherwise.
@@ -223,6 +247,9 @@ public final class MaskRcnnConfig {
         for (double w : bboxRegWeights) {
             requirePositive("bboxRegWeights", w);
         }
+        if (backboneWidth < 1 || fpnChannels < 1 || representationSize < 1 || maskHeadChannels < 1) {
+            throw new InvalidArgumentException("config: backboneWidth, fpnChannels, representationSize and maskHeadChannels must be >= 1");
+        }
         if (categoryNames != null) {
             for (String s : categoryNames) {
                 if (s == null) {
@@ -272,6 +299,10 @@ public final class MaskRcnnConfig {
         private int boxDetectionsPerImg = 100;
         private double[] bboxRegWeights = {10, 10, 5, 5};
         private double maskThreshold = 0.5;
+        private int maskHeadChannels = 256;
+        private int representationSize = 1024;
+        private int fpnChannels = 256;
+        private int backboneWidth = 64;
         private List<String> categoryNames;
 
         private Builder() {
@@ -293,6 +324,10 @@ public final class MaskRcnnConfig {
         public Builder boxDetectionsPerImg(int v) { boxDetectionsPerImg = v; return this; }
         public Builder bboxRegWeights(double... v) { bboxRegWeights = nonNull(v, "bboxRegWeights").clone(); return this; }
         public Builder maskThreshold(double v) { maskThreshold = v; return this; }
+        public Builder maskHeadChannels(int v) { maskHeadChannels = v; return this; }
+        public Builder representationSize(int v) { representationSize = v; return this; }
+        public Builder fpnChannels(int v) { fpnChannels = v; return this; }
+        public Builder backboneWidth(int v) { backboneWidth = v; return this; }
         public Builder categoryNames(List<String> v) { categoryNames = v == null ? null : List.copyOf(v); return this; }
 
         public MaskRcnnConfig build() {
