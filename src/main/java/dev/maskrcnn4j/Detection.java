@@ -10,7 +10,7 @@ import dev.maskrcnn4j.coco.CocoRle;
  * @param score        the class probability
  * @param box          the box in original image pixels
  * @param softMask     the 28x28 mask probabilities of the label's channel, row-major (784 floats)
- * @param mask         the full-image binary mask (probability >= the config's mask threshold after
+ * @param mask         the full-image binary mask (probability > the config's mask threshold after
  *                     pasting at the original size), as COCO run-length encoding
  */
 public record Detection(int label, String categoryName, float score, Box box, float[] softMask, CocoRle mask) {
