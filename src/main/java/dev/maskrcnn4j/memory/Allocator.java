@@ -33,7 +33,19 @@ public final class Allocator {
 
     /** Opens a root scope; close it (try-with-resources) to free what it still owns. */
     public Scope openScope(String name) {
-        return new Scope(this, null, name);
+        return new Scope(this, null, name, null);
+    }
+
+    /**
+     * A pool that keeps freed memory for reuse by scopes opened from it, retaining at most
+     * {@code maxRetainedBytes}; close it to free what it retains.
+     */
+    public BufferPool openPool(String name, long maxRetainedBytes) {
+        return new BufferPool(this, name, maxRetainedBytes);
+    }
+
+    synchronized void retainedChanged(Device device, long delta) {
+        bytesInUse.merge(device, delta, Long::sum);
     }
 
     public synchronized long bytesInUse() {
@@ -57,13 +69,17 @@ public final class Allocator {
         return out;
     }
 
-    DeviceBuffer allocate(Scope owner, Device device, long bytes, String label) {
+    DeviceBuffer allocate(Scope owner, Device device, long bytes, String label, BufferPool pool) {
         if (bytes < 0) {
             throw new dev.maskrcnn4j.InvalidArgumentException("negative allocation size " + bytes + " for " + label);
         }
         device.requireAvailable();
-        long address = DeviceRuntime.of(device).allocate(bytes);
-        DeviceBuffer buffer = new DeviceBuffer(this, owner, device, address, bytes, label);
+        long capacity = pool == null ? bytes : BufferPool.sizeClass(bytes);
+        long address = pool == null ? 0 : pool.take(device, capacity);
+        if (address == 0) {
+            address = DeviceRuntime.of(device).allocate(capacity);
+        }
+        DeviceBuffer buffer = new DeviceBuffer(this, owner, device, address, bytes, label, pool, capacity);
         synchronized (this) {
             live.add(buffer);
             bytesInUse.merge(device, bytes, Long::sum);
@@ -78,6 +94,9 @@ public final class Allocator {
             }
             bytesInUse.merge(buffer.device(), -buffer.bytes(), Long::sum);
         }
-        DeviceRuntime.of(buffer.device()).release(buffer.rawAddress());
+        BufferPool pool = buffer.pool();
+        if (pool == null || !pool.give(buffer.device(), buffer.capacity(), buffer.rawAddress())) {
+            DeviceRuntime.of(buffer.device()).release(buffer.rawAddress());
+        }
     }
 }

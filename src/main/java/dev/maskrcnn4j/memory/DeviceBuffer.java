@@ -13,10 +13,15 @@ public final class DeviceBuffer implements AutoCloseable {
     private final long address;
     private final long bytes;
     private final String label;
+    private final BufferPool pool; // where the memory goes back to, or null
+    private final long capacity;   // bytes really allocated (a pool's size class)
     private volatile Scope owner;
     private volatile boolean closed;
 
-    DeviceBuffer(Allocator allocator, Scope owner, Device device, long address, long bytes, String label) {
+    DeviceBuffer(Allocator allocator, Scope owner, Device device, long address, long bytes, String label,
+                 BufferPool pool, long capacity) {
+        this.pool = pool;
+        this.capacity = capacity;
         this.allocator = allocator;
         this.owner = owner;
         this.device = device;
@@ -36,6 +41,14 @@ public final class DeviceBuffer implements AutoCloseable {
     /** The address without the closed check, for the allocator's own bookkeeping. */
     long rawAddress() {
         return address;
+    }
+
+    BufferPool pool() {
+        return pool;
+    }
+
+    long capacity() {
+        return capacity;
     }
 
     public long bytes() {

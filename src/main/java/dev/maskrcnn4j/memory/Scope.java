@@ -21,15 +21,17 @@ public final class Scope implements AutoCloseable {
     private final String name;
     private final Set<DeviceBuffer> buffers = new LinkedHashSet<>();
     private final Set<Scope> children = new LinkedHashSet<>();
+    private final BufferPool pool; // null: fresh memory, freed on close
     private boolean closed;
 
-    Scope(Allocator allocator, Scope parent, String name) {
+    Scope(Allocator allocator, Scope parent, String name, BufferPool pool) {
         if (name == null || name.isEmpty()) {
             throw new dev.maskrcnn4j.InvalidArgumentException("scope name must not be empty");
         }
         this.allocator = allocator;
         this.parent = parent;
         this.name = name;
+        this.pool = pool;
     }
 
     public String name() {
@@ -44,7 +46,7 @@ public final class Scope implements AutoCloseable {
     /** Opens a nested scope; closing this scope closes it too. */
     public synchronized Scope child(String childName) {
         ensureOpen();
-        Scope c = new Scope(allocator, this, childName);
+        Scope c = new Scope(allocator, this, childName, pool);
         children.add(c);
         return c;
     }
@@ -54,7 +56,7 @@ public final class Scope implements AutoCloseable {
         synchronized (this) {
             ensureOpen();
         }
-        DeviceBuffer b = allocator.allocate(this, device, bytes, label);
+        DeviceBuffer b = allocator.allocate(this, device, bytes, label, pool);
         synchronized (this) {
             if (closed) { // closed concurrently: do not leak the fresh buffer
                 b.closeFromScope();
