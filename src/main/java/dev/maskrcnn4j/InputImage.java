@@ -51,6 +51,23 @@ public final class InputImage {
         }
         int h = image.getHeight();
         int w = image.getWidth();
+        if (image.getType() == BufferedImage.TYPE_BYTE_GRAY) {
+            // getRGB would map gray through a linear-to-sRGB curve; PIL's convert("RGB") copies it.
+            float[] chw = new float[3 * h * w];
+            int plane = h * w;
+            java.awt.image.Raster r = image.getRaster();
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                r.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    float v = row[x] / 255f;
+                    chw[y * w + x] = v;
+                    chw[plane + y * w + x] = v;
+                    chw[2 * plane + y * w + x] = v;
+                }
+            }
+            return new InputImage(chw, h, w);
+        }
         int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
         float[] chw = new float[3 * h * w];
         int plane = h * w;

@@ -250,6 +250,29 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Copies this UINT8 tensor into {@code dst[offset ..]} (a reused array avoids a fresh
+     * allocation per call; large results are copied this way).
+     */
+    public void copyTo(byte[] dst, int offset) {
+        int n = checkCopy(DType.UINT8, -1);
+        if (dst == null || offset < 0 || offset > dst.length - n) {
+            throw new InvalidArgumentException("copy of " + n + " bytes into an array of "
+                    + (dst == null ? "null" : dst.length) + " at offset " + offset);
+        }
+        copyOut(n, addr -> HostMemory.get(addr, dst, offset, n));
+    }
+
+    /** Copies this FLOAT32 tensor into {@code dst[offset ..]}. */
+    public void copyTo(float[] dst, int offset) {
+        int n = checkCopy(DType.FLOAT32, -1);
+        if (dst == null || offset < 0 || offset > dst.length - n) {
+            throw new InvalidArgumentException("copy of " + n + " floats into an array of "
+                    + (dst == null ? "null" : dst.length) + " at offset " + offset);
+        }
+        copyOut(n * 4L, addr -> HostMemory.get(addr, dst, offset, n));
+    }
+
     /** Copies all elements of {@code src} (same dtype and element count, both contiguous) into this tensor. */
     public void copyFrom(Tensor src) {
         requireContiguous("copy");
