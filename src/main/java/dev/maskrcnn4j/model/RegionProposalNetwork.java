@@ -104,12 +104,38 @@ public final class RegionProposalNetwork implements AutoCloseable {
      * rpnPostNmsTopN), allocated from scope, on the device.
      */
     public List<Tensor> forward(Scope scope, List<Tensor> features, int paddedH, int paddedW, int[][] imageSizes) {
+        List<Proposals> all = run(scope, features, paddedH, paddedW, imageSizes, false);
+        List<Tensor> boxes = new ArrayList<>(all.size());
+        for (Proposals p : all) {
+            boxes.add(p.boxes());
+        }
+        return boxes;
+    }
+
+    /** One image's proposals {@code [K, 4]} and, when asked for, their objectness probabilities {@code [K]}. */
+    record Proposals(Tensor boxes, Tensor scores) implements AutoCloseable {
+        @Override
+        public void close() {
+            boxes.close();
+            if (scores != null) {
+                scores.close();
+            }
+        }
+    }
+
+    /** {@link #forward} with the scores {@code filter_proposals} also returns (tests compare orders of near-ties with them). */
+    List<Proposals> forwardWithScores(Scope scope, List<Tensor> features, int paddedH, int paddedW, int[][] imageSizes) {
+        return run(scope, features, paddedH, paddedW, imageSizes, true);
+    }
+
+    private List<Proposals> run(Scope scope, List<Tensor> features, int paddedH, int paddedW, int[][] imageSizes,
+            boolean withScores) {
         if (closed) {
             throw new InvalidArgumentException("rpn: the block is closed");
         }
         Levels lv = checkInputs(scope, features, paddedH, paddedW, imageSizes);
         int batch = imageSizes.length;
-        List<Tensor> proposals = new ArrayList<>(batch);
+        List<Proposals> proposals = new ArrayList<>(batch);
         Scope work = scope.child("rpn forward");
         try {
             Candidates cand = selectTopN(work, features, lv, paddedH, paddedW);
@@ -118,12 +144,12 @@ public final class RegionProposalNetwork implements AutoCloseable {
             Tensor levelIds = Tensor.fromLongs(work, device, lv.levelOfCandidate(), lv.candidates);
             Filtered f = new Filtered(work, device, lv.candidates);
             for (int i = 0; i < batch; i++) {
-                proposals.add(filterImage(scope, work, cand, i, levelIds, f, imageSizes[i]));
+                proposals.add(filterImage(scope, work, cand, i, levelIds, f, imageSizes[i], withScores));
             }
             return proposals;
         } catch (RuntimeException e) {
-            for (Tensor t : proposals) {
-                t.close();
+            for (Proposals p : proposals) {
+                p.close();
             }
             throw e;
         } finally {
@@ -251,8 +277,8 @@ public final class RegionProposalNetwork implements AutoCloseable {
     }
 
     /** {@code filter_proposals} for image i: its proposals, allocated from {@code out}. */
-    private Tensor filterImage(Scope out, Scope work, Candidates cand, int i, Tensor levelIds, Filtered f,
-            int[] imageSize) {
+    private Proposals filterImage(Scope out, Scope work, Candidates cand, int i, Tensor levelIds, Filtered f,
+            int[] imageSize, boolean withScores) {
         Tensor scores = cand.scores(i);
         BoxDecode.run(cand.deltas(i), cand.anchors(i), BoxDecode.Coder.RPN, true, imageSize[0], imageSize[1], f.boxes);
         Tensor boxes = f.boxes.reshape(f.boxes.shape(0), 4);
@@ -262,7 +288,8 @@ public final class RegionProposalNetwork implements AutoCloseable {
             throw new MaskRcnnException("rpn: the box filter kept " + m + " of " + boxes.shape(0) + " boxes");
         }
         if (m == 0) {
-            return Tensor.allocate(out, device, DType.FLOAT32, 0, 4);
+            Tensor none = Tensor.allocate(out, device, DType.FLOAT32, 0, 4);
+            return new Proposals(none, withScores ? Tensor.allocate(out, device, DType.FLOAT32, 0) : null);
         }
         Tensor keep = f.keep.narrow(0, 0, m);
         Tensor keptBoxes = f.keptBoxes.narrow(0, 0, m);
@@ -274,7 +301,13 @@ public final class RegionProposalNetwork implements AutoCloseable {
         Scope nmsScope = work.child("rpn nms " + i);
         try {
             Tensor kept = Nms.batchedNms(nmsScope, keptBoxes, keptScores, keptLevels, nmsThresh, postNmsTopN);
-            return Gather.rows(out, keptBoxes, kept);
+            Tensor boxesOut = Gather.rows(out, keptBoxes, kept);
+            try {
+                return new Proposals(boxesOut, withScores ? Gather.rows(out, keptScores, kept) : null);
+            } catch (RuntimeException e) {
+                boxesOut.close();
+                throw e;
+            }
         } finally {
             nmsScope.release();
         }
