@@ -82,7 +82,8 @@ final class AtomicOutputs implements AutoCloseable {
         if (overlayStaging == null) {
             throw new IllegalStateException("no overlay directory was asked for");
         }
-        if (fileName.contains("/") || fileName.startsWith(".") || overlayNames.contains(fileName)) {
+        if (fileName.isEmpty() || fileName.contains("/") || fileName.equals(".") || fileName.equals("..")
+                || overlayNames.contains(fileName)) {
             throw new IllegalArgumentException("bad or repeated overlay file name '" + fileName + "'");
         }
         overlayNames.add(fileName);
