@@ -32,7 +32,7 @@ record PredictOptions(String weights, MaskRcnnConfig config, Device device, Path
             "                         downloaded once into ~/.cache/maskrcnn4j/weights (or $MASKRCNN4J_CACHE)",
             "  --arch NAME            " + String.join(", ", MaskRcnnConfig.ARCHS) + " (default " + DEFAULT_ARCH + ")",
             "  --device NAME          cpu (default), cuda, or cuda-emulated (CUDA kernels emulated on the CPU; slow)",
-            "  --score-threshold F    keep detections scoring at least F, 0 <= F <= 1 (default 0.05)",
+            "  --score-threshold F    keep detections scoring above F, 0 <= F <= 1 (torchvision's box_score_thresh, default 0.05)",
             "  --output FILE          write every detection as a COCO results JSON array (image_id = image file name,",
             "                         bbox = [x, y, w, h] in image pixels, segmentation = compressed RLE of the mask)",
             "  --overlay DIR          write each image with its masks, boxes and labels drawn as DIR/<name>.png",
