@@ -6,8 +6,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: generate.sh OUT_DIR}"
+python="${PARITY_PYTHON:-/usr/bin/python3}"  # the oracle's interpreter (overridable to test the skip)
 mkdir -p "$out"
-if ! /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
+if ! "$python" -c 'import torchvision' 2>/dev/null; then
   echo "torchvision not installed: apt-get install python3-torchvision" > "$out/SKIPPED"
   echo "parity cases: SKIPPED (torchvision not installed for /usr/bin/python3: apt-get install python3-torchvision)"
   exit 0
@@ -19,7 +20,7 @@ if [ -f "$out/STAMP" ] && [ "$(cat "$out/STAMP")" = "$stamp" ] && [ ! -f "$out/S
 fi
 rm -f "$out/SKIPPED" "$out/STAMP"
 start=$(date +%s)
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" /usr/bin/python3 "$here/gen_cases.py" "$out" 2> "$out/generate.log" || {
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" "$python" "$here/gen_cases.py" "$out" 2> "$out/generate.log" || {
   tail -30 "$out/generate.log" >&2
   echo "parity cases: generation FAILED (log: $out/generate.log)" >&2
   exit 1
