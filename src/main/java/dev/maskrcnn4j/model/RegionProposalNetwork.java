@@ -33,7 +33,9 @@ import java.util.Map;
  *     {@code rpnPostNmsTopN}.</li>
  * </ol>
  * torchvision decodes every anchor and then selects the top-n; decoding is per box, so decoding
- * only the selected anchors gives the same boxes.
+ * only the selected anchors gives the same boxes. Proposals with equal probabilities (frequent:
+ * float32 sigmoid saturates) may be listed in another order than torchvision's, whose final sort
+ * of the NMS survivors (more than 1000 boxes) is not stable.
  *
  * <p>Device to host syncs per call: per image, the count the box filter kept and the NMS (which
  * checks its boxes on the host and reads its kept count). Everything else stays on the device.
