@@ -25,11 +25,19 @@ LD_LIBRARY_PATH=$libs/root/usr/lib/x86_64-linux-gnu/openblas-openmp \
 LD_PRELOAD=$libs/root/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
   /usr/bin/python3 "$here/peer/torchvision_ops.py" --threads "$threads" --only "$peer_only" | tee "$peer_out"
+# The whole model: the peer writes the checkpoint and image MaskRcnnBenchmark loads, and times itself.
+bench_dir=${BENCH_DIR:-/tmp/maskrcnn4j-bench}
+if echo "dev.maskrcnn4j.bench.MaskRcnnBenchmark.forward_800x1216" | grep -Eq -- "$regex"; then
+  LD_LIBRARY_PATH=$libs/root/usr/lib/x86_64-linux-gnu/openblas-openmp \
+  LD_PRELOAD=$libs/root/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
+  MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
+    /usr/bin/python3 "$here/peer/maskrcnn_forward.py" --write "$bench_dir" --threads "$threads" | tee -a "$peer_out"
+fi
 
 jmh_out=$(mktemp)
 # Ours: OpenMP threads sleep when idle (spinning distorts a 2-core machine). The peer keeps
 # torch's own OpenMP defaults, its best setting.
-OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive java -jar "$here/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 3 -i 5 -w 2s -r 2s} -rf csv -rff "$jmh_out" "$regex"
+OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive java -Dmaskrcnn4j.bench.dir="$bench_dir" -jar "$here/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 3 -i 5 -w 2s -r 2s} -rf csv -rff "$jmh_out" "$regex"
 
 echo
 echo "== ours vs torchvision (${threads} threads), median / mean ms"

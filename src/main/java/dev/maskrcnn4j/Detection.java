@@ -37,6 +37,19 @@ public record Detection(int label, String categoryName, float score, Box box, fl
         return mask.decode();
     }
 
+    /** Equal when every field is, the soft mask compared by value. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Detection d && label == d.label && categoryName.equals(d.categoryName)
+                && Float.compare(score, d.score) == 0 && box.equals(d.box)
+                && java.util.Arrays.equals(softMask, d.softMask) && mask.equals(d.mask);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(label, score, box, mask) * 31 + java.util.Arrays.hashCode(softMask);
+    }
+
     @Override
     public String toString() {
         return "Detection(" + label + " " + categoryName + ", score " + score + ", box " + box + ", mask area "

@@ -3,6 +3,7 @@ package dev.maskrcnn4j.cli;
 import dev.maskrcnn4j.Device;
 import dev.maskrcnn4j.MaskRcnnException;
 import dev.maskrcnn4j.nativelib.NativeLibrary;
+import java.util.Arrays;
 
 /** Command line entry point of target/maskrcnn4j.jar. */
 public final class Main {
@@ -19,13 +20,16 @@ public final class Main {
                 case "demo":
                     Demo.run(args);
                     break;
+                case "predict":
+                    System.exit(PredictCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+                    break;
                 case "-h":
                 case "--help":
                 case "help":
                     usage();
                     break;
                 default:
-                    System.err.println("maskrcnn4j: unknown command '" + command + "' (try: info, demo)");
+                    System.err.println("maskrcnn4j: unknown command '" + command + "' (try: info, predict, demo, help)");
                     System.exit(2);
             }
         } catch (MaskRcnnException e) {
@@ -35,9 +39,11 @@ public final class Main {
     }
 
     private static void usage() {
-        System.out.println("usage: java -jar maskrcnn4j.jar info | demo [--device cpu|cuda|cuda-emulated] [--repeat N] [--small]");
-        System.out.println("  info   devices, build configuration, why a device is unavailable");
-        System.out.println("  demo   the four core kernels on a synthetic 800x1216 Mask R-CNN workload, with timings");
+        System.out.println("usage: java -jar maskrcnn4j.jar info | predict --weights FILE_OR_URL [options] IMAGE...");
+        System.out.println("                                | demo [--device cpu|cuda|cuda-emulated] [--repeat N] [--small]");
+        System.out.println("  info     devices, build configuration, why a device is unavailable");
+        System.out.println("  predict  instance segmentation of images: COCO results JSON, overlay PNGs (predict --help)");
+        System.out.println("  demo     the four core kernels on a synthetic 800x1216 Mask R-CNN workload, with timings");
     }
 
     private static void info() {

@@ -9,23 +9,23 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Collectors;
 
-/** Float32 state dicts for model-block tests, written as a safetensors file and read back by {@link Checkpoint#load}. */
+/**
+ * StateDicts for model tests: float32 tensors written as a safetensors file and read back through
+ * {@link Checkpoint#load} (the path real weights take), normalized.
+ */
 final class TestWeights {
     private TestWeights() {
     }
 
-    /** A float32 tensor of a state dict. */
-    record Entry(long[] shape, float[] values) {
-    }
+    /** One tensor: shape and row-major values. */
+    record Entry(long[] shape, float[] values) { }
 
-    /** Writes {@code tensors} (key -> shape and values) to {@code dir} and loads them, normalized. */
-    static StateDict write(Path dir, Map<String, Entry> tensors) {
+    /** Writes {@code tensors} (key order kept) to {@code dir/name.safetensors} and loads it. */
+    static StateDict write(Path dir, String name, Map<String, Entry> tensors) {
         StringBuilder header = new StringBuilder("{");
         long offset = 0;
         for (Map.Entry<String, Entry> e : tensors.entrySet()) {
@@ -33,43 +33,66 @@ final class TestWeights {
             if (header.length() > 1) {
                 header.append(',');
             }
-            header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[")
-                    .append(Arrays.stream(e.getValue().shape()).mapToObj(Long::toString).collect(Collectors.joining(",")))
-                    .append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[");
+            long[] shape = e.getValue().shape();
+            for (int i = 0; i < shape.length; i++) {
+                header.append(i == 0 ? "" : ",").append(shape[i]);
+            }
+            header.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
             offset += bytes;
         }
         header.append('}');
+        while ((8 + header.length()) % 8 != 0) {
+            header.append(' ');
+        }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer file = ByteBuffer.allocate(Math.toIntExact(8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        file.putLong(json.length).put(json);
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(json.length).put(json);
         for (Entry e : tensors.values()) {
             for (float v : e.values()) {
-                file.putFloat(v);
+                out.putFloat(v);
             }
         }
+        Path file = dir.resolve(name + ".safetensors");
         try {
-            Path path = Files.createTempFile(dir, "weights", ".safetensors");
-            Files.write(path, file.array());
-            return Checkpoint.load(path).normalized();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            Files.write(file, out.array());
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
+        return Checkpoint.load(file).normalized();
     }
 
-    /** Random weights of the given shapes: N(0, 2 / fan_in) for weights, N(0, 0.1^2) for biases. */
-    static StateDict random(Path dir, Map<String, long[]> shapes, long seed) {
-        Random random = new Random(seed);
+    /**
+     * Random weights for {@code shapes}: convolutions uniform with variance 2/fan_in (He), batch-norm
+     * weights in [0.4, 0.8), biases and running means in [-0.1, 0.1), running variances in
+     * [0.5, 1.5) (positive: eps may be 0). Activations keep roughly their scale through a deep body.
+     */
+    static StateDict random(Path dir, String name, Map<String, long[]> shapes, long seed) {
+        Random r = new Random(seed);
         Map<String, Entry> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             long[] shape = e.getValue();
-            long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            double scale = shape.length > 1 ? Math.sqrt(2.0 / (n / shape[0])) : 0.1;
-            float[] v = new float[Math.toIntExact(n)];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (random.nextGaussian() * scale);
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
             }
-            tensors.put(e.getKey(), new Entry(shape, v));
+            float[] v = new float[Math.toIntExact(n)];
+            String key = e.getKey();
+            for (int i = 0; i < v.length; i++) {
+                float u = r.nextFloat();
+                if (shape.length == 4) {
+                    double limit = Math.sqrt(6.0 / (n / shape[0]));
+                    v[i] = (float) ((2 * u - 1) * limit);
+                } else if (key.endsWith("running_var")) {
+                    v[i] = 0.5f + u;
+                } else if (key.endsWith("running_mean") || key.endsWith("bias")) {
+                    v[i] = 0.2f * u - 0.1f;
+                } else {
+                    v[i] = 0.4f + 0.4f * u;
+                }
+            }
+            tensors.put(key, new Entry(shape, v));
         }
-        return write(dir, tensors);
+        return write(dir, name, tensors);
     }
 }
