@@ -46,7 +46,7 @@ class RoiHeadsTest {
     static StateDict tinyWeights(Path dir, int classes) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         RoiHeads.expectedShapes(TINY, classes, shapes);
-        return TestWeights.random(dir, shapes, 7);
+        return RoiTestWeights.random(dir, shapes, 7);
     }
 
     /** P2..P6 of a 2-image batch padded to 128x128, NHWC (P6 must be ignored). */
@@ -199,10 +199,10 @@ class RoiHeadsTest {
     void checkpointChecks() {
         StateDict weights = tinyWeights(dir, CLASSES);
         assertEquals(CLASSES, RoiHeads.numClasses(weights));
-        StateDict other = TestWeights.write(dir, Map.of("backbone.body.conv1.weight", new TestWeights.Entry(new long[] {1},
+        StateDict other = RoiTestWeights.write(dir, Map.of("backbone.body.conv1.weight", new RoiTestWeights.Entry(new long[] {1},
                 new float[] {1})));
         assertThrows(CheckpointException.class, () -> RoiHeads.numClasses(other));
-        StateDict flat = TestWeights.write(dir, Map.of(RoiHeads.CLASS_WEIGHT, new TestWeights.Entry(new long[] {4},
+        StateDict flat = RoiTestWeights.write(dir, Map.of(RoiHeads.CLASS_WEIGHT, new RoiTestWeights.Entry(new long[] {4},
                 new float[4])));
         CheckpointException e = assertThrows(CheckpointException.class, () -> RoiHeads.numClasses(flat));
         assertTrue(e.getMessage().contains("num_classes"), e.getMessage());
