@@ -165,6 +165,14 @@ class RoiHeadsTest {
             for (long label : d.get(1).labels().toLongArray()) {
                 assertTrue(label >= 1 && label < CLASSES, "label " + label);
             }
+            // more proposals than the candidate tables were built for (the RPN's post-NMS top-n): same result
+            try (RoiHeads small = new RoiHeads(scope, Device.CPU, weights, TINY.toBuilder().rpnPostNmsTopN(5).build(),
+                    CLASSES)) {
+                Detections e = small.forward(scope, features, props, SIZES).get(1);
+                assertArrayEquals(d.get(1).labels().toLongArray(), e.labels().toLongArray());
+                assertArrayEquals(d.get(1).boxes().toFloatArray(), e.boxes().toFloatArray());
+                assertArrayEquals(d.get(1).scores().toFloatArray(), e.scores().toFloatArray());
+            }
         } finally {
             scope.release();
         }
