@@ -20,18 +20,20 @@ class Detections:
 
 
 def box_iou(a, b):
+    a = [float(v) for v in a]
+    b = [float(v) for v in b]
     area_a = (a[2] - a[0]) * (a[3] - a[1])
     area_b = (b[2] - b[0]) * (b[3] - b[1])
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     inter = max(w, 0.0) * max(h, 0.0)
     union = area_a + area_b - inter
-    return inter / union if union > 0 else 0.0
+    return float(inter / union) if union > 0 else 0.0
 
 
 def mask_iou(a, b):
     union = np.count_nonzero(a | b)
-    return np.count_nonzero(a & b) / union if union else 1.0
+    return float(np.count_nonzero(a & b) / union) if union else 1.0
 
 
 class Report:
@@ -43,6 +45,7 @@ class Report:
         self.worst_score_diff = 0.0
         self.worst_mask_iou = 1.0
         self.unmatched = []
+        self.pairs = []  # (reference index, our index) per match
 
     def add(self, other):
         self.reference += other.reference
@@ -52,6 +55,7 @@ class Report:
         self.worst_score_diff = max(self.worst_score_diff, other.worst_score_diff)
         self.worst_mask_iou = min(self.worst_mask_iou, other.worst_mask_iou)
         self.unmatched += other.unmatched
+        self.pairs += other.pairs
 
     def passes(self):
         return (self.matched >= MIN_MATCHED_FRACTION * self.reference - 1e-9
@@ -92,6 +96,7 @@ def match(ref, ours):
             r.unmatched.append(f"label {int(ref.labels[i])} score {float(ref.scores[i]):.4f}: {why}")
             continue
         used[best] = True
+        r.pairs.append((i, best))
         r.matched += 1
         r.worst_box_iou = min(r.worst_box_iou, best_iou)
         r.worst_score_diff = max(r.worst_score_diff, abs(float(ref.scores[i]) - float(ours.scores[best])))
