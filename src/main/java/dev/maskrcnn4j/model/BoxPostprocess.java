@@ -15,6 +15,8 @@ import dev.maskrcnn4j.tensor.Tensor;
  * candidates with {@code score > scoreThresh} and both sides {@code >= 1e-2} are kept in that
  * order, suppressed per class by batched NMS, and the best {@code maxDetections} returned by score.
  * Everything stays on the device; only the kept counts are read back (by the filter and NMS ops).
+ * The candidates' flat positions and labels depend only on (K, C): they are uploaded once, for up
+ * to {@code capacity} proposals per image (the RPN's post-NMS top-n), and prefixes are used.
  */
 final class BoxPostprocess {
     /** remove_small_boxes' min_size in postprocess_detections. */
@@ -23,11 +25,46 @@ final class BoxPostprocess {
     private final BoxFilter.Criteria criteria;
     private final double nmsThresh;
     private final int maxDetections;
+    private final int numClasses;
+    private final int capacity;
+    private final Tensor positions; // INT64 [capacity * (C - 1)], on the device
+    private final Tensor labels;    // INT64 [capacity * (C - 1)], on the device
 
-    BoxPostprocess(double scoreThresh, double nmsThresh, int maxDetections) {
+    /** The tables live in {@code owner} (the heads' weight scope). */
+    BoxPostprocess(Scope owner, Device device, int numClasses, int capacity, double scoreThresh, double nmsThresh,
+            int maxDetections) {
         this.criteria = new BoxFilter.Criteria(MIN_BOX_SIZE, scoreThresh, true);
         this.nmsThresh = nmsThresh;
         this.maxDetections = maxDetections;
+        this.numClasses = numClasses;
+        this.capacity = capacity;
+        Tensor[] tables = candidateTables(owner, device, capacity, numClasses);
+        this.positions = tables[0];
+        this.labels = tables[1];
+    }
+
+    /**
+     * Host-built constants (no device data is read): the flat {@code [K*C]} position of each
+     * candidate and its label, skipping the background column, proposal-major.
+     */
+    private static Tensor[] candidateTables(Scope scope, Device device, int k, int classes) {
+        long candidates = (long) k * (classes - 1);
+        long[] position = new long[Math.toIntExact(candidates)];
+        long[] label = new long[position.length];
+        int at = 0;
+        for (int p = 0; p < k; p++) {
+            for (int c = 1; c < classes; c++, at++) {
+                position[at] = (long) p * classes + c;
+                label[at] = c;
+            }
+        }
+        Tensor positions = Tensor.fromLongs(scope, device, position, candidates);
+        try {
+            return new Tensor[] {positions, Tensor.fromLongs(scope, device, label, candidates)};
+        } catch (RuntimeException e) {
+            positions.close();
+            throw e;
+        }
     }
 
     /** Boxes FLOAT32 {@code [D, 4]}, scores FLOAT32 {@code [D]}, labels INT64 {@code [D]}; D = 0 when there are none. */
@@ -48,30 +85,24 @@ final class BoxPostprocess {
         Device device = probabilities.device();
         int k = (int) probabilities.shape(0);
         int classes = (int) probabilities.shape(1);
+        if (classes != numClasses) {
+            throw new IllegalStateException("postprocess: " + classes + " class scores for a " + numClasses + "-class head");
+        }
         long candidates = (long) k * (classes - 1);
         if (candidates == 0) {
             return empty(out, device);
         }
         Scope tmp = out.child("postprocess");
         try {
-            // Host-built constants (no device data read): the flat [K*C] position of each candidate
-            // and its label, skipping the background column.
-            long[] position = new long[Math.toIntExact(candidates)];
-            long[] label = new long[position.length];
-            int at = 0;
-            for (int p = 0; p < k; p++) {
-                for (int c = 1; c < classes; c++, at++) {
-                    position[at] = (long) p * classes + c;
-                    label[at] = c;
-                }
-            }
-            Tensor positions = Tensor.fromLongs(tmp, device, position, candidates);
-            Tensor boxes = Gather.rows(tmp, decoded.reshape((long) k * classes, 4), positions);
-            Tensor scores = Gather.rows(tmp, probabilities.reshape((long) k * classes), positions);
+            Tensor[] tables = k <= capacity
+                    ? new Tensor[] {positions.narrow(0, 0, candidates), labels.narrow(0, 0, candidates)}
+                    : candidateTables(tmp, device, k, classes);
+            Tensor boxes = Gather.rows(tmp, decoded.reshape((long) k * classes, 4), tables[0]);
+            Tensor scores = Gather.rows(tmp, probabilities.reshape((long) k * classes), tables[0]);
             Tensor keep = BoxFilter.run(tmp, boxes, scores, criteria);
             Tensor keptBoxes = Gather.rows(tmp, boxes, keep);
             Tensor keptScores = Gather.rows(tmp, scores, keep);
-            Tensor keptLabels = Gather.rows(tmp, Tensor.fromLongs(tmp, device, label, candidates), keep);
+            Tensor keptLabels = Gather.rows(tmp, tables[1], keep);
             Tensor best = Nms.batchedNms(tmp, keptBoxes, keptScores, keptLabels, nmsThresh, maxDetections);
             Tensor resultBoxes = Gather.rows(out, keptBoxes, best);
             Tensor resultScores = null;

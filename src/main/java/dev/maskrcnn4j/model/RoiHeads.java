@@ -80,10 +80,11 @@ public final class RoiHeads implements AutoCloseable {
         this.numClasses = numClasses;
         double[] w = config.bboxRegWeights();
         this.coder = new BoxDecode.Coder(w[0], w[1], w[2], w[3], BoxDecode.DEFAULT_XFORM_CLIP);
-        this.postprocess = new BoxPostprocess(config.boxScoreThresh(), config.boxNmsThresh(), config.boxDetectionsPerImg());
         this.scope = owner.child("roi_heads");
         BoxHead box = null;
         try {
+            this.postprocess = new BoxPostprocess(scope, device, numClasses, config.rpnPostNmsTopN(),
+                    config.boxScoreThresh(), config.boxNmsThresh(), config.boxDetectionsPerImg());
             box = new BoxHead(scope, device, weights, channels, config.representationSize(), numClasses);
             this.maskHead = new MaskHead(scope, device, weights, channels, config.maskHeadChannels(), numClasses);
             this.boxHead = box;

@@ -204,7 +204,7 @@ class RoiHeadsGoldenTest {
     }
 
     /** Largest |logit(p)| of the probabilities. */
-    private static double maxLogit(float[] probabilities) {
+    static double maxLogit(float[] probabilities) {
         double m = 0;
         for (float p : probabilities) {
             m = Math.max(m, Math.abs(Math.log(p / (1.0 - p))));
