@@ -193,7 +193,8 @@ def rescale_rpn_head(model, states):
     head = model.rpn.head
     logits, deltas = [], []
     for st in states:
-        lo, de = head(list(st.features.values()))
+        # P3..P6 (P2's 3x3 conv costs as much as the backbone; the spread is alike on every level).
+        lo, de = head([f for k, f in st.features.items() if k != "0"])
         logits += [t.permute(1, 0, 2, 3).reshape(t.shape[1], -1) for t in lo]
         deltas += [t.permute(1, 0, 2, 3).reshape(t.shape[1], -1) for t in de]
     _set_spread(head.cls_logits, torch.cat(logits, 1), RPN_LOGIT_STD, 0)
