@@ -244,9 +244,13 @@ public final class ParityCase {
     }
 
     /**
-     * Per stage, the largest absolute deviation the 1e-5 weight perturbation caused in torchvision
-     * ("features", "proposals", "class_logits", "box_regression", "boxes", "scores", "mask_probs";
-     * null where a count changed): the scale of an honest element-wise tolerance.
+     * Per stage, the largest absolute deviation a relative 1e-5 perturbation of every weight caused
+     * in torchvision: the scale of an honest element-wise tolerance (rounding differences of
+     * another fp32 implementation should stay well below it). Keys: "features" (P2..P6);
+     * "proposals" and the box predictor's "class_logits" / "box_regression" on the proposal rows
+     * that stayed the same proposal (near-ties reorder proposals: "proposals_same_fraction" of
+     * them kept their row, so compare proposals as sets); "boxes", "scores", "mask_probs" (roi_heads
+     * output) and "final_boxes" on the matched detections.
      */
     public double stageDeviation(String stage) {
         Object v = object("stage_deviation").get(stage);
