@@ -5,7 +5,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -64,18 +67,39 @@ public final class Golden {
         }
     }
 
+    /**
+     * Reads a golden file from anywhere (the whole-model parity cases under target/parity are
+     * generated at build time, and large): the file is memory-mapped, arrays are views of it.
+     */
+    public static Golden read(Path path) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+            return parse(null, buf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read golden " + path, e);
+        }
+    }
+
     static Golden parse(String op, byte[] bytes) {
+        return parse(op, ByteBuffer.wrap(bytes));
+    }
+
+    /** {@code op} null accepts the file's own op. */
+    static Golden parse(String op, ByteBuffer bytes) {
         int pos = 0;
+        int limit = bytes.limit();
         List<String> lines = new ArrayList<>();
         while (true) {
             int end = pos;
-            while (end < bytes.length && bytes[end] != '\n') {
+            while (end < limit && bytes.get(end) != '\n') {
                 end++;
             }
-            if (end >= bytes.length) {
+            if (end >= limit) {
                 throw new IllegalStateException("golden " + op + ": header has no 'data' line");
             }
-            String line = new String(bytes, pos, end - pos, StandardCharsets.UTF_8);
+            byte[] lineBytes = new byte[end - pos];
+            bytes.get(pos, lineBytes);
+            String line = new String(lineBytes, StandardCharsets.UTF_8);
             pos = end + 1;
             if (line.equals("data")) {
                 break;
@@ -86,7 +110,7 @@ public final class Golden {
             throw new IllegalStateException("golden " + op + ": expected header 'MRCNN4J-GOLDEN " + VERSION + "', got "
                     + (lines.isEmpty() ? "nothing" : lines.get(0)));
         }
-        ByteBuffer data = ByteBuffer.wrap(bytes, pos, bytes.length - pos).slice().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data = bytes.duplicate().position(pos).slice().order(ByteOrder.LITTLE_ENDIAN);
         String fileOp = null;
         String generator = "";
         List<Case> cases = new ArrayList<>();
@@ -131,7 +155,9 @@ public final class Golden {
         if (data.hasRemaining()) {
             throw new IllegalStateException("golden " + op + ": " + data.remaining() + " bytes after the last array");
         }
-        if (!op.equals(fileOp)) {
+        if (op == null) {
+            op = fileOp;
+        } else if (!op.equals(fileOp)) {
             throw new IllegalStateException("golden file for " + fileOp + " loaded as " + op);
         }
         return new Golden(op, generator, List.copyOf(cases));
