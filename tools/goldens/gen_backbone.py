@@ -22,6 +22,7 @@ Run: /usr/bin/python3 tools/goldens/gen_backbone.py
 import copy
 import os
 import sys
+from collections import OrderedDict
 from functools import partial
 
 import torch
@@ -29,7 +30,7 @@ from torch import nn
 from torchvision.models import resnet
 from torchvision.models.detection import maskrcnn_resnet50_fpn
 from torchvision.models.detection.backbone_utils import BackboneWithFPN, resnet_fpn_backbone
-from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
+from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -114,6 +115,26 @@ def calibrate(model, g, n, h, w):
         hk.remove()
 
 
+def fpn_odd_sizes(w, g):
+    """Case fpn_odd_sizes: torchvision's FeaturePyramidNetwork + LastLevelMaxPool alone on the odd
+    C2..C5 sizes of an unpadded 100x134 image (25x34, 13x17, 7x9, 4x5): every top-down step
+    upsamples to the lateral's exact size, which is not twice the top's. Arrays c_0..c_3 (NCHW
+    inputs), the FPN weights under their backbone.fpn.* keys, and features_* as above."""
+    in_channels, out_channels = [3, 5, 6, 7], 4
+    fpn = FeaturePyramidNetwork(in_channels, out_channels, extra_blocks=LastLevelMaxPool()).eval()
+    with torch.no_grad():
+        for t in fpn.state_dict().values():
+            t.copy_(torch.rand(t.shape, generator=g) - 0.5)
+        feats = OrderedDict((str(i), torch.rand(2, c, h, wd, generator=g) * 2 - 1)
+                            for i, (c, (h, wd)) in enumerate(zip(in_channels, [(25, 34), (13, 17), (7, 9), (4, 5)])))
+        out = fpn(feats)
+    arrays = {"c_" + k: t for k, t in feats.items()}
+    arrays.update({"backbone.fpn." + k: t for k, t in fpn.state_dict().items()})
+    arrays.update({"features_" + k: t for k, t in out.items()})
+    w.case("fpn_odd_sizes", params={"in_channels": ",".join(map(str, in_channels)), "fpn": out_channels},
+           arrays=arrays)
+
+
 def frozen_bn(w, g):
     """Case frozen_bn: FrozenBatchNorm2d's scale and shift, torchvision's expressions in float32,
     for eps 0.0 and 1e-5, over variances from 0 (eps 1e-5 only) and subnormal-adjacent to large."""
@@ -161,6 +182,7 @@ def main():
         w.case(name, params={"depth": depth, "width": width, "fpn": fpn, "eps": eps,
                              "weight_count": len(model.state_dict()), "fp32_error": fp32_error}, arrays=arrays)
     frozen_bn(w, g)
+    fpn_odd_sizes(w, g)
     for arch, make in FULL_SIZE:
         keys = {"backbone." + k if not k.startswith("backbone.") else k: ",".join(str(d) for d in t.shape)
                 for k, t in make().state_dict().items()

@@ -8,7 +8,6 @@ import dev.maskrcnn4j.ops.Conv2d;
 import dev.maskrcnn4j.ops.MaxPool2d;
 import dev.maskrcnn4j.ops.UpsampleNearestAdd;
 import dev.maskrcnn4j.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

@@ -49,6 +49,8 @@ class BackboneTest {
      * measure 0.75x and 5.2x of e against torch), and stays 1000x below the eps mix-up below.
      */
     private static final double TORCH_ERROR_FACTOR = 10;
+    /** FPN alone against torchvision (shallow: no amplification), see its test. */
+    private static final double FPN_REL = 1e-5;
     /** Emulated CUDA and CPU: both fp32, only summation orders differ; far below any model error. */
     private static final double BACKEND_REL = 1e-5;
 
@@ -166,6 +168,48 @@ class BackboneTest {
         long[] s = c.array("features_" + LEVELS[level]).shape();
         assertEquals(s[0] * s[1] * s[2] * s[3], ours.get(level).length, c.name() + " map " + LEVELS[level] + " size");
         return s;
+    }
+
+    @Test
+    void fpnMatchesTorchvisionOnOddSizes() {
+        Golden.Case c = Golden.load("backbone").get("fpn_odd_sizes");
+        int[] in = Arrays.stream(c.param("in_channels").split(",")).mapToInt(Integer::parseInt).toArray();
+        int out = c.intParam("fpn");
+        Map<String, long[]> keys = new LinkedHashMap<>();
+        Fpn.expectedShapes(in, out, keys);
+        Map<String, TestWeights.Entry> tensors = new LinkedHashMap<>();
+        keys.forEach((k, shape) -> tensors.put(k, new TestWeights.Entry(c.array(k).shape(), c.array(k).floats())));
+        StateDict weights = TestWeights.write(dir, c.name(), tensors);
+        weights.validate(keys);
+        Scope owner = Allocator.global().openScope("fpn-odd");
+        try (Fpn fpn = new Fpn(owner, Device.CPU, weights, in, out); Scope s = owner.child("forward")) {
+            List<Tensor> features = new ArrayList<>();
+            for (int i = 0; i < in.length; i++) {
+                Golden.Array a = c.array("c_" + i);
+                features.add(Tensor.fromFloats(s, Device.CPU,
+                        Layouts.nchwToNhwc(a.floats(), a.dim(0), a.dim(1), a.dim(2), a.dim(3)),
+                        a.dim(0), a.dim(2), a.dim(3), a.dim(1)));
+            }
+            List<Tensor> maps = fpn.forward(s, features, false);
+            for (Tensor f : features) {
+                assertTrue(!f.buffer().isClosed(), "inputs are left alone without closeInputs");
+            }
+            List<float[]> torch = new ArrayList<>();
+            List<float[]> ours = new ArrayList<>();
+            for (int l = 0; l < LEVELS.length; l++) {
+                Golden.Array e = c.array("features_" + LEVELS[l]);
+                Tensor m = maps.get(l);
+                assertArrayEquals(new long[] {e.dim(0), e.dim(2), e.dim(3), e.dim(1)}, m.shape(), "map " + LEVELS[l]);
+                torch.add(e.floats());
+                ours.add(Layouts.nhwcToNchw(m.toFloatArray(), e.dim(0), e.dim(1), e.dim(2), e.dim(3)));
+            }
+            // two convolutions of at most 36 products and one add per value: rounding ~1e-7 of the
+            // maps' scale; a wrong source row or column in the upsampling is an O(1) change
+            assertMapsClose(torch, ours, FPN_REL, c.name());
+            s.release();
+        } finally {
+            owner.close();
+        }
     }
 
     @Test
