@@ -72,11 +72,11 @@ class RoiHeadsGoldenTest {
     static StateDict weights(Path dir, Golden.Case c) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         RoiHeads.expectedShapes(config(c), c.intParam("num_classes"), shapes);
-        Map<String, RoiTestWeights.Entry> tensors = new LinkedHashMap<>();
+        Map<String, TestWeights.Entry> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             Golden.Array a = c.array("w." + e.getKey());
             assertArrayEquals(a.shape(), e.getValue(), e.getKey());
-            tensors.put(e.getKey(), new RoiTestWeights.Entry(a.shape(), a.floats()));
+            tensors.put(e.getKey(), new TestWeights.Entry(a.shape(), a.floats()));
         }
         return RoiTestWeights.write(dir, tensors);
     }

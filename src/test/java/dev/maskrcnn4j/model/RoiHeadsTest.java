@@ -207,10 +207,10 @@ class RoiHeadsTest {
     void checkpointChecks() {
         StateDict weights = tinyWeights(dir, CLASSES);
         assertEquals(CLASSES, RoiHeads.numClasses(weights));
-        StateDict other = RoiTestWeights.write(dir, Map.of("backbone.body.conv1.weight", new RoiTestWeights.Entry(new long[] {1},
+        StateDict other = RoiTestWeights.write(dir, Map.of("backbone.body.conv1.weight", new TestWeights.Entry(new long[] {1},
                 new float[] {1})));
         assertThrows(CheckpointException.class, () -> RoiHeads.numClasses(other));
-        StateDict flat = RoiTestWeights.write(dir, Map.of(RoiHeads.CLASS_WEIGHT, new RoiTestWeights.Entry(new long[] {4},
+        StateDict flat = RoiTestWeights.write(dir, Map.of(RoiHeads.CLASS_WEIGHT, new TestWeights.Entry(new long[] {4},
                 new float[4])));
         CheckpointException e = assertThrows(CheckpointException.class, () -> RoiHeads.numClasses(flat));
         assertTrue(e.getMessage().contains("num_classes"), e.getMessage());

@@ -2,12 +2,7 @@ package dev.maskrcnn4j.model;
 
 import dev.maskrcnn4j.checkpoint.Checkpoint;
 import dev.maskrcnn4j.checkpoint.StateDict;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.maskrcnn4j.testing.SafetensorsFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,40 +21,9 @@ final class TestWeights {
 
     /** Writes {@code tensors} (key order kept) to {@code dir/name.safetensors} and loads it. */
     static StateDict write(Path dir, String name, Map<String, Entry> tensors) {
-        StringBuilder header = new StringBuilder("{");
-        long offset = 0;
-        for (Map.Entry<String, Entry> e : tensors.entrySet()) {
-            long bytes = 4L * e.getValue().values().length;
-            if (header.length() > 1) {
-                header.append(',');
-            }
-            header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[");
-            long[] shape = e.getValue().shape();
-            for (int i = 0; i < shape.length; i++) {
-                header.append(i == 0 ? "" : ",").append(shape[i]);
-            }
-            header.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
-            offset += bytes;
-        }
-        header.append('}');
-        while ((8 + header.length()) % 8 != 0) {
-            header.append(' ');
-        }
-        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(json.length).put(json);
-        for (Entry e : tensors.values()) {
-            for (float v : e.values()) {
-                out.putFloat(v);
-            }
-        }
-        Path file = dir.resolve(name + ".safetensors");
-        try {
-            Files.write(file, out.array());
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        return Checkpoint.load(file).normalized();
+        Map<String, SafetensorsFiles.Entry> entries = new LinkedHashMap<>();
+        tensors.forEach((k, e) -> entries.put(k, new SafetensorsFiles.Entry(e.shape(), e.values())));
+        return Checkpoint.load(SafetensorsFiles.write(dir.resolve(name + ".safetensors"), entries)).normalized();
     }
 
     /**

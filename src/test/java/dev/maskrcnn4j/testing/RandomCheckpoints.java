@@ -1,11 +1,8 @@
 package dev.maskrcnn4j.testing;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
@@ -20,33 +17,14 @@ public final class RandomCheckpoints {
 
     public static Path write(Path file, Map<String, long[]> shapes, long seed) throws IOException {
         Random r = new Random(seed);
-        StringBuilder header = new StringBuilder("{");
-        long offset = 0;
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            long n = numel(e.getValue());
-            if (header.length() > 1) {
-                header.append(',');
-            }
-            header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[");
-            for (int i = 0; i < e.getValue().length; i++) {
-                header.append(i == 0 ? "" : ",").append(e.getValue()[i]);
-            }
-            header.append("],\"data_offsets\":[").append(offset).append(',').append(offset + 4 * n).append("]}");
-            offset += 4 * n;
-        }
-        header.append('}');
-        while ((header.length() + 8) % 8 != 0) {
-            header.append(' ');
-        }
-        byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate((int) (8 + h.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(h.length).put(h);
+        Map<String, SafetensorsFiles.Entry> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             String k = e.getKey();
             long[] s = e.getValue();
             long n = numel(s);
             long fanIn = s.length > 1 ? n / s[0] : 1;
-            for (long i = 0; i < n; i++) {
+            float[] values = new float[Math.toIntExact(n)];
+            for (int i = 0; i < values.length; i++) {
                 float v;
                 if (k.endsWith("running_var")) {
                     v = 0.5f + r.nextFloat();
@@ -59,11 +37,11 @@ public final class RandomCheckpoints {
                 } else {
                     v = (float) (r.nextGaussian() / Math.sqrt(fanIn));
                 }
-                buf.putFloat(v);
+                values[i] = v;
             }
+            tensors.put(k, new SafetensorsFiles.Entry(s, values));
         }
-        Files.write(file, buf.array());
-        return file;
+        return SafetensorsFiles.write(file, tensors);
     }
 
     private static long numel(long[] shape) {
