@@ -30,18 +30,12 @@ final class BasicBlock implements ResidualBlock {
                     planes, inChannels, 3, Conv2d.Spec.of(stride, 1, 1, true), eps);
             conv2 = FrozenBatchNorm.foldedConv(scope, device, weights, prefix + ".conv2.weight", prefix + ".bn2",
                     planes, planes, 3, Conv2d.Spec.of(1, 1, 1, true), eps);
-            downsample = hasDownsample(inChannels, planes, stride)
-                    ? FrozenBatchNorm.foldedConv(scope, device, weights, prefix + ".downsample.0.weight",
-                            prefix + ".downsample.1", planes, inChannels, 1, Conv2d.Spec.of(stride, 0, 1, false), eps)
-                    : null;
+            downsample = ResidualBlock.downsample(scope, device, weights, prefix, inChannels, planes * EXPANSION,
+                    stride, eps);
         } catch (RuntimeException e) {
             scope.release();
             throw e;
         }
-    }
-
-    static boolean hasDownsample(int inChannels, int planes, int stride) {
-        return stride != 1 || inChannels != planes * EXPANSION;
     }
 
     static void expectedShapes(String prefix, int inChannels, int planes, int stride, Map<String, long[]> out) {
@@ -49,10 +43,7 @@ final class BasicBlock implements ResidualBlock {
         FrozenBatchNorm.expectedShapes(prefix + ".bn1", planes, out);
         out.put(prefix + ".conv2.weight", new long[] {planes, planes, 3, 3});
         FrozenBatchNorm.expectedShapes(prefix + ".bn2", planes, out);
-        if (hasDownsample(inChannels, planes, stride)) {
-            out.put(prefix + ".downsample.0.weight", new long[] {planes, inChannels, 1, 1});
-            FrozenBatchNorm.expectedShapes(prefix + ".downsample.1", planes, out);
-        }
+        ResidualBlock.downsampleShapes(prefix, inChannels, planes * EXPANSION, stride, out);
     }
 
     @Override

@@ -36,18 +36,12 @@ final class Bottleneck implements ResidualBlock {
                     planes, planes, 3, Conv2d.Spec.of(stride, 1, 1, true), eps);
             conv3 = FrozenBatchNorm.foldedConv(scope, device, weights, prefix + ".conv3.weight", prefix + ".bn3",
                     outChannels, planes, 1, Conv2d.Spec.of(1, 0, 1, true), eps);
-            downsample = hasDownsample(inChannels, planes, stride)
-                    ? FrozenBatchNorm.foldedConv(scope, device, weights, prefix + ".downsample.0.weight",
-                            prefix + ".downsample.1", outChannels, inChannels, 1, Conv2d.Spec.of(stride, 0, 1, false), eps)
-                    : null;
+            downsample = ResidualBlock.downsample(scope, device, weights, prefix, inChannels, outChannels, stride,
+                    eps);
         } catch (RuntimeException e) {
             scope.release();
             throw e;
         }
-    }
-
-    static boolean hasDownsample(int inChannels, int planes, int stride) {
-        return stride != 1 || inChannels != planes * EXPANSION;
     }
 
     static void expectedShapes(String prefix, int inChannels, int planes, int stride, Map<String, long[]> out) {
@@ -58,10 +52,7 @@ final class Bottleneck implements ResidualBlock {
         FrozenBatchNorm.expectedShapes(prefix + ".bn2", planes, out);
         out.put(prefix + ".conv3.weight", new long[] {outChannels, planes, 1, 1});
         FrozenBatchNorm.expectedShapes(prefix + ".bn3", outChannels, out);
-        if (hasDownsample(inChannels, planes, stride)) {
-            out.put(prefix + ".downsample.0.weight", new long[] {outChannels, inChannels, 1, 1});
-            FrozenBatchNorm.expectedShapes(prefix + ".downsample.1", outChannels, out);
-        }
+        ResidualBlock.downsampleShapes(prefix, inChannels, outChannels, stride, out);
     }
 
     @Override
